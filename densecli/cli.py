@@ -31,7 +31,8 @@ def usage() -> str:
         "commands:",
         *(f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()),
         "",
-        "`densecli <command> --help` tells more; `densecli train --help` lists every config group.",
+        "`densecli <command> --help` tells more;",
+        "`densecli train --help` lists every config group and its options.",
     ]
     return "\n".join(lines)
 

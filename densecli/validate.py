@@ -60,7 +60,8 @@ def _merge_schema(group: str, node: Any) -> DictConfig:
         expected = re.search(r"converted to (\w+)", str(err.msg))
         if expected:
             kind = expected.group(1).lower()
-            raise ConfigError(key, err.value, f"expected {kind}", f"give {key} a {kind} value")
+            fix = f"give {key} a {kind} value"
+            raise ConfigError(key, err.value, f"expected {kind}", fix) from None
         raise ConfigError(key, err.value, _first_line(err.msg), "fix its value") from None
 
 
@@ -246,6 +247,13 @@ def _check_data(cfg: DictConfig) -> None:
                 f"set data.{key} to a positive integer",
             )
     else:
+        _require(
+            not OmegaConf.is_missing(data, "root"),
+            "data.root",
+            "???",
+            "required with data=folder",
+            "set data.root=/path/to/dataset",
+        )
         _require(
             0 < data.val_fraction < 1 or data.val_root is not None,
             "data.val_fraction",
