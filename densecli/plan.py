@@ -10,13 +10,10 @@ from densecli.data import count_train_samples
 from densecli.schedules import LRSchedule, build_lr_schedule
 
 
-def plan_run(cfg: DictConfig, batches_per_epoch: int | None = None) -> tuple[Clock, LRSchedule]:
-    """The run's clock and lr schedule; `batches_per_epoch` comes from the real loader when
-    the trainer has one, else from counting the training samples."""
-    if batches_per_epoch is None:
-        clock = clock_for(cfg, count_train_samples(cfg))
-    else:
-        clock = Clock(
-            batches_per_epoch, cfg.trainer.accumulate_grad_batches, cfg.trainer.max_epochs
-        )
+def plan_run(cfg: DictConfig, num_train: int | None = None) -> tuple[Clock, LRSchedule]:
+    """The run's clock and lr schedule; `num_train` is the training set's size when the
+    trainer has built it, else the samples are counted without loading them."""
+    if num_train is None:
+        num_train = count_train_samples(cfg)
+    clock = clock_for(cfg, num_train)
     return clock, build_lr_schedule(cfg.scheduler, clock)
