@@ -61,6 +61,7 @@ class Trainer:
         self.nonfinite_in_row, self.nonfinite_total = 0, 0
         self.wall_offset, self.started = 0.0, time.perf_counter()
         self.last_scores: dict[str, float] = {}
+        self._tick = (time.perf_counter(), 0)  # (time, step) of the last speed reading
 
     # state: everything needed to continue exactly where a checkpoint was taken
     def state_dict(self) -> dict:

@@ -222,6 +222,21 @@ def _check_data(cfg: DictConfig) -> None:
         "allowed: 2 (binary) or more (multiclass)",
         "set data.num_classes=2 for binary",
     )
+    # masks travel as uint8 label maps with 255 kept for unlabeled pixels
+    _require(
+        data.num_classes <= 255,
+        "data.num_classes",
+        data.num_classes,
+        "allowed: at most 255 classes",
+        "merge classes to 255 or fewer",
+    )
+    _require(
+        not 0 <= data.ignore_index < data.num_classes,
+        "data.ignore_index",
+        data.ignore_index,
+        f"allowed: a value outside the class ids 0..{data.num_classes - 1}",
+        "use data.ignore_index=255",
+    )
     for key in ("mean", "std"):
         _require(
             len(data[key]) in (1, 3, channels),

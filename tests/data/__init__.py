@@ -1,0 +1,1 @@
+"""Tests of densecli.data: datasets, augmentation and loaders."""
