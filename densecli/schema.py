@@ -149,7 +149,7 @@ class CurriculumConfig:
 
 @dataclass
 class TrainerConfig:
-    max_epochs: int = 15
+    max_epochs: int = 8
     accumulate_grad_batches: int = 1
     amp: str = "auto"
     gradient_clip_val: float | None = 1.0

@@ -15,13 +15,7 @@ from densecli.runs import find_runs, read_run
 
 EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
 ENV = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "MPLBACKEND": "Agg"}
-# resolution stages must fit the tiny images
-TINY_SWEEP = [
-    *TINY_RUN,
-    "trainer.max_epochs=2",
-    "trainer.val_every_n_epochs=1",
-    "curriculum.resolution.stages.0.image_size=32",
-]
+TINY_SWEEP = [*TINY_RUN, "trainer.max_epochs=2", "trainer.val_every_n_epochs=1"]
 
 
 def test_experiments_are_the_course_exercises():
@@ -47,7 +41,6 @@ def test_experiment_arms_compose_and_plan(name):
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_runs_a_tiny_sweep_and_compares(name, tmp_path):
     sweep_dir = tmp_path / name
-    overrides = [o for o in TINY_SWEEP if name == "resolution_curriculum" or "resolution" not in o]
     result = subprocess.run(
         [
             sys.executable,
@@ -56,7 +49,7 @@ def test_experiment_runs_a_tiny_sweep_and_compares(name, tmp_path):
             "train",
             "-m",
             f"experiment={name}",
-            *overrides,
+            *TINY_SWEEP,
             f"hydra.sweep.dir={sweep_dir}",
         ],
         capture_output=True,
