@@ -169,10 +169,12 @@ def group_arms(runs: list[Run]) -> list[Arm]:
     groups: dict[tuple[str, ...], list[Run]] = {}
     for run in runs:
         groups.setdefault(split_seed(run.overrides)[0], []).append(run)
+    # overrides every arm shares (experiment=...) say nothing about the difference
+    shared = set.intersection(*(set(key) for key in groups)) if len(groups) > 1 else set()
     arms = []
     for key, members in groups.items():
         if key:
-            name = ",".join(key)
+            name = ",".join(item for item in key if item not in shared) or ",".join(key)
         else:
             name = members[0].path.name if len(members) == 1 else "default"
         members.sort(key=lambda r: natural_key(split_seed(r.overrides)[1] or "", r.path.name))

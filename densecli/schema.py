@@ -166,6 +166,9 @@ class TrainerConfig:
 
 
 # group -> (key naming the implementation, {implementation: schema})
+# input sides must be multiples of the encoder's output stride: 32, or 16 where the
+# architecture dilates the last stage
+SIZE_DIVISORS = {"deeplabv3plus": 16}
 ARCHS = ("unet", "fpn", "linknet", "deeplabv3plus", "unetplusplus")
 GROUP_SCHEMAS: dict[str, tuple[str, dict[str, type]]] = {
     "model": ("arch", dict.fromkeys(ARCHS, ModelConfig)),

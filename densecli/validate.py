@@ -5,6 +5,7 @@ Every failure is a `ConfigError` naming the key, the value, what is allowed and 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from typing import Any
@@ -20,11 +21,21 @@ from densecli.schema import (
     MONITORS,
     PACINGS,
     SAMPLE_ORDERS,
+    SIZE_DIVISORS,
 )
 
 
 def validate(cfg: DictConfig) -> DictConfig:
-    """Return `cfg` checked against the schema, with defaults filled in for missing keys."""
+    """Return `cfg` checked against the schema, with defaults filled in for missing keys
+    and interpolations resolved (a saved config resolves the same way later)."""
+    cfg = copy.deepcopy(cfg)
+    try:
+        OmegaConf.resolve(cfg)
+    except OmegaConfBaseException as err:
+        key = err.full_key or "config"
+        raise ConfigError(
+            key, "(interpolation)", _first_line(err.msg), "fix the ${...} reference"
+        ) from None
     checked = OmegaConf.create({"seed": _typed("seed", cfg.get("seed"), int)})
     unknown = set(cfg.keys()) - {"seed", *GROUP_SCHEMAS, *FIXED_SCHEMAS}
     if unknown:
@@ -179,6 +190,7 @@ def _check_ranges(cfg: DictConfig) -> None:
     )
 
     _check_data(cfg)
+    _check_image_sizes(cfg)
     _check_schedule_lengths(cfg.scheduler)
     _check_curriculum(cfg)
     w = cfg.loss.weights
@@ -276,6 +288,25 @@ def _check_data(cfg: DictConfig) -> None:
             "allowed: a number in (0, 1) when data.val_root is null",
             "try data.val_fraction=0.2 or set data.val_root",
         )
+
+
+def _check_image_sizes(cfg: DictConfig) -> None:
+    """Sides the encoder cannot take, refused before anything is built; the model build
+    checks again against the real encoder."""
+    divisor = SIZE_DIVISORS.get(cfg.model.arch, 32)
+    sizes = {"data.image_size": cfg.data.image_size}
+    for i, stage in enumerate((cfg.curriculum.resolution or {}).get("stages", [])):
+        sizes[f"curriculum.resolution.stages.{i}.image_size"] = stage.image_size
+    for key, size in sizes.items():
+        if size % divisor:
+            lower = max(divisor, size // divisor * divisor)
+            nearest = lower if size - lower <= lower + divisor - size else lower + divisor
+            raise ConfigError(
+                key,
+                size,
+                f"must be a multiple of {divisor} for model={cfg.model.arch}",
+                f"use {key}={nearest}",
+            )
 
 
 def _check_schedule_lengths(sched: DictConfig) -> None:
