@@ -54,10 +54,17 @@ def batches_per_epoch(num_train: int, batch_size: int) -> int:
     return num_train // batch_size
 
 
+def samples_per_epoch(cfg: DictConfig, num_train: int) -> int:
+    """Samples drawn per epoch: the training set, cycled up to `data.min_samples_per_epoch`."""
+    return max(num_train, cfg.data.min_samples_per_epoch)
+
+
 def clock_for(cfg: DictConfig, num_train: int) -> Clock:
     """The clock of the run that `cfg` describes, with `num_train` training samples."""
     return Clock(
-        batches_per_epoch=batches_per_epoch(num_train, cfg.data.batch_size),
+        batches_per_epoch=batches_per_epoch(
+            samples_per_epoch(cfg, num_train), cfg.data.batch_size
+        ),
         accumulate_grad_batches=cfg.trainer.accumulate_grad_batches,
         max_epochs=cfg.trainer.max_epochs,
     )

@@ -27,6 +27,7 @@ class DataCommon:
     num_classes: int = 2
     ignore_index: int = 255
     batch_size: int = 8
+    min_samples_per_epoch: int = 0
     num_workers: int = 0
     mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
     std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])

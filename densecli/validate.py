@@ -221,6 +221,13 @@ def _check_data(cfg: DictConfig) -> None:
             f"set data.{key} to a positive integer",
         )
     _require(
+        data.min_samples_per_epoch >= 0,
+        "data.min_samples_per_epoch",
+        data.min_samples_per_epoch,
+        "allowed: an integer >= 0",
+        "use 0 to draw each training sample once per epoch",
+    )
+    _require(
         data.num_workers >= 0,
         "data.num_workers",
         data.num_workers,

@@ -26,6 +26,7 @@ from densecli.data import build_datasets
 from densecli.data.loaders import build_loader
 from densecli.metrics import SegmentationMetrics
 from densecli.models import build_model
+from densecli.plan import plan_run
 from densecli.train import train
 
 
@@ -86,8 +87,8 @@ def plain_loop(cfg, steps: int) -> tuple[float, float]:
 def densecli_recipe(cfg, steps: int) -> tuple[float, float]:
     """Val Dice and seconds of `densecli train` with the default recipe for `steps` steps."""
     train_set, _ = build_datasets(cfg)
-    steps_per_epoch = len(train_set) // cfg.data.batch_size
-    epochs = max(1, round(steps / steps_per_epoch))
+    clock, _ = plan_run(cfg, num_train=len(train_set))
+    epochs = max(1, round(steps / clock.steps_per_epoch))
     cfg.trainer.max_epochs = epochs
     cfg.trainer.val_every_n_epochs = epochs
     with tempfile.TemporaryDirectory() as tmp:

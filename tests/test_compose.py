@@ -115,3 +115,16 @@ def test_sweep_jobs_expands_command_line_sweeps():
     assert len(jobs) == 4
     assert all("trainer.max_epochs=2" in job for job in jobs)
     assert ["trainer.max_epochs=2", "scheduler=constant", "seed=2"] in jobs
+
+
+def test_plan_cycles_a_small_training_set_up_to_min_samples_per_epoch():
+    cfg = compose_config(
+        [
+            "data.num_train=10",
+            "data.batch_size=4",
+            "data.min_samples_per_epoch=64",
+            "trainer.max_epochs=2",
+        ]
+    )
+    clock, _ = plan_run(cfg)
+    assert clock.batches_per_epoch == 16 and clock.total_steps == 32

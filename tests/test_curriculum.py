@@ -142,3 +142,11 @@ def test_curriculum_state_logs_every_active_part():
         ).state(3)
         == {}
     )
+
+
+def test_sampler_cycles_a_small_set_to_fill_the_epoch():
+    clock = Clock(batches_per_epoch=8, accumulate_grad_batches=1, max_epochs=1)
+    drawn = [index for index, _ in CurriculumSampler(10, 8, clock, seed=0)]
+    assert len(drawn) == 64
+    counts = np.bincount(drawn, minlength=10)
+    assert counts.min() >= 6 and counts.max() <= 7, "each pass of the deck holds every sample"
