@@ -43,15 +43,17 @@ METRICS: dict[str, tuple[str, str, str]] = {
     ),
     "val_loss_final": ("val loss", ".3f", "val/loss at the last validation"),
     "gap": ("val-train gap", "+.3f", "final val loss minus final train loss"),
-    "loss_std_early": (
-        "early loss std",
+    "loss_jitter_early": (
+        "early loss jitter",
         ".3g",
-        "population standard deviation (ddof=0) of train/loss over the early window",
+        "root mean square of the step-to-step change of train/loss over the early window "
+        "(a steady decline scores low, spikes and oscillation high)",
     ),
     "grad_norm_peak_early": (
         "early max grad",
         ".3g",
-        "highest train/grad_norm over the early window",
+        "highest train/grad_norm over the early window after its first point (the first "
+        "gradient is taken at initialization, the same for every arm of a seed)",
     ),
     "steps_per_sec": (
         "steps/s",
@@ -121,14 +123,22 @@ def wall_time(run: Run) -> float:
     return sum(float(w.max() - w.min()) for w in walls) if walls else math.nan
 
 
+def rms_change(values: np.ndarray) -> float:
+    """Root mean square of the step-to-step changes; NaN under two points."""
+    if len(values) < 2:
+        return math.nan
+    return float(np.sqrt(np.mean(np.diff(values) ** 2)))
+
+
 def run_metrics(run: Run, early_fraction: float) -> dict[str, float]:
     """The per-run numbers of the report; a tag the run did not log gives NaN.
 
     The early window holds the train/loss points logged at optimizer steps up to
     `early_fraction` x the last logged train/loss step, or the first 5 points when that is
-    fewer; train/grad_norm is read up to the same step. `loss_std_early` is the population
-    standard deviation (ddof=0) of train/loss in the window (NaN under 2 points) and
-    `grad_norm_peak_early` its highest train/grad_norm. `train_loss_final` is the mean of
+    fewer; train/grad_norm is read up to the same step. `loss_jitter_early` is the
+    root mean square of train/loss's step-to-step change in the window (NaN under 2 points)
+    and `grad_norm_peak_early` the highest train/grad_norm in it after the first point.
+    `train_loss_final` is the mean of
     the last 10% of the train/loss points (at least the last one); `gap` is the last
     val/loss minus it.
     """
@@ -143,8 +153,8 @@ def run_metrics(run: Run, early_fraction: float) -> dict[str, float]:
         "val_dice_best": float(dice.values.max()) if dice is not None else math.nan,
         "train_loss_final": tail_mean(loss),
         "val_loss_final": last(scalars.get("val/loss")),
-        "loss_std_early": float(early_loss.std()) if len(early_loss) > 1 else math.nan,
-        "grad_norm_peak_early": float(early_grad.max()) if len(early_grad) else math.nan,
+        "loss_jitter_early": rms_change(early_loss),
+        "grad_norm_peak_early": float(early_grad[1:].max()) if len(early_grad) > 1 else math.nan,
         "steps_per_sec": throughput(run),
         "wall_time_s": wall_time(run),
     }

@@ -212,7 +212,12 @@ def _check_data(cfg: DictConfig) -> None:
         "allowed: an integer >= 1",
         "use 3 for RGB, 1 for grayscale",
     )
-    for key in ("batch_size", "image_size"):
+    counts = (
+        "batch_size",
+        "image_size",
+        *(("num_train", "num_val") if "num_train" in data else ()),
+    )
+    for key in counts:
         _require(
             data[key] >= 1,
             f"data.{key}",
@@ -271,16 +276,7 @@ def _check_data(cfg: DictConfig) -> None:
         "allowed: values > 0",
         "try data.std=[0.229,0.224,0.225]",
     )
-    if data.name == "shapes":
-        for key in ("num_train", "num_val"):
-            _require(
-                data[key] >= 1,
-                f"data.{key}",
-                data[key],
-                "allowed: an integer >= 1",
-                f"set data.{key} to a positive integer",
-            )
-    else:
+    if data.name == "folder":
         _require(
             not OmegaConf.is_missing(data, "root"),
             "data.root",

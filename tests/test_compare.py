@@ -112,10 +112,12 @@ def test_group_arms_names_several_runs_without_overrides_default(tmp_path: Path)
 
 
 def test_run_metrics_closed_form(tmp_path: Path) -> None:
-    # loss alternates 1, 3 over steps 1..10 (std exactly 1), holds at 2, then ends 0.1..1.0
+    # loss alternates 1, 3 over steps 1..10 (every change is 2), holds at 2, ends 0.1..1.0
     loss = [(s, 1.0 if s % 2 else 3.0) for s in range(1, 11)]
     loss += [(s, 2.0) for s in range(11, 91)] + [(s, (s - 90) / 10) for s in range(91, 101)]
-    grad = [(s, 9.0 if s == 7 else 100.0 if s == 50 else 1.0) for s in range(1, 101)]
+    # the first gradient (at initialization) does not count; step 50 is not early
+    peaks = {1: 50.0, 7: 9.0, 50: 100.0}
+    grad = [(s, peaks.get(s, 1.0)) for s in range(1, 101)]
     write_events(
         tmp_path,
         {
@@ -126,8 +128,8 @@ def test_run_metrics_closed_form(tmp_path: Path) -> None:
         },
     )
     metrics = load_run(tmp_path, early_fraction=0.1).metrics
-    assert metrics["loss_std_early"] == pytest.approx(1.0)
-    assert metrics["grad_norm_peak_early"] == pytest.approx(9.0)  # step 50 is not early
+    assert metrics["loss_jitter_early"] == pytest.approx(2.0)
+    assert metrics["grad_norm_peak_early"] == pytest.approx(9.0)
     assert metrics["train_loss_final"] == pytest.approx(0.55)
     assert metrics["gap"] == pytest.approx(0.8 - 0.55)
     assert (metrics["val_dice_final"], metrics["val_dice_best"]) == pytest.approx((0.6, 0.7))
