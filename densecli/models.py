@@ -9,6 +9,7 @@ import torch
 from omegaconf import DictConfig
 
 from densecli.errors import ConfigError
+from densecli.ranges import require_multiple
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +70,4 @@ def size_divisor(model: torch.nn.Module) -> int:
 
 def check_image_size(model: torch.nn.Module, size: int, key: str = "data.image_size") -> None:
     """Refuse a side the encoder cannot take, naming the nearest one it can."""
-    divisor = size_divisor(model)
-    if size % divisor:
-        lower = max(divisor, size // divisor * divisor)
-        upper = lower + divisor
-        nearest = lower if size - lower <= upper - size else upper
-        raise ConfigError(
-            key,
-            size,
-            f"must be a multiple of {divisor} for this encoder",
-            f"use {key}={nearest} (or {upper if nearest == lower else lower})",
-        )
+    require_multiple(key, size, size_divisor(model), "this encoder")

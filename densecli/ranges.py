@@ -208,15 +208,22 @@ def _check_image_sizes(cfg: DictConfig) -> None:
     for i, stage in enumerate((cfg.curriculum.resolution or {}).get("stages", [])):
         sizes[f"curriculum.resolution.stages.{i}.image_size"] = stage.image_size
     for key, size in sizes.items():
-        if size % divisor:
-            lower = max(divisor, size // divisor * divisor)
-            nearest = lower if size - lower <= lower + divisor - size else lower + divisor
-            raise ConfigError(
-                key,
-                size,
-                f"must be a multiple of {divisor} for model={cfg.model.arch}",
-                f"use {key}={nearest}",
-            )
+        require_multiple(key, size, divisor, f"model={cfg.model.arch}")
+
+
+def require_multiple(key: str, size: int, divisor: int, owner: str) -> None:
+    """Refuse a side that is not a multiple of `divisor`, naming the nearest ones that are."""
+    if size % divisor == 0:
+        return
+    lower = max(divisor, size // divisor * divisor)
+    upper = lower + divisor
+    nearest, other = (lower, upper) if size - lower <= upper - size else (upper, lower)
+    raise ConfigError(
+        key,
+        size,
+        f"must be a multiple of {divisor} for {owner}",
+        f"use {key}={nearest} (or {other})",
+    )
 
 
 def _check_schedule(sched: DictConfig) -> None:

@@ -5,19 +5,12 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
-# class colors (RGB, 0..1); class 0 is background and stays unpainted
+# colors of classes 1, 2, ... (class 0 is background and stays unpainted), shared with
+# `densecli preview` so a class looks the same in both
+CLASS_COLORS = ("#ff3b30", "#34c759", "#007aff", "#ffcc00", "#af52de", "#ff9500", "#5ac8fa")
 PALETTE = torch.tensor(
-    [
-        [0.0, 0.0, 0.0],
-        [1.0, 0.2, 0.2],
-        [0.2, 0.9, 0.2],
-        [0.2, 0.5, 1.0],
-        [1.0, 0.8, 0.1],
-        [0.9, 0.3, 0.9],
-        [0.1, 0.9, 0.9],
-        [1.0, 0.5, 0.0],
-    ]
-)
+    [[0.0, 0.0, 0.0]] + [[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in CLASS_COLORS]
+)  # (1 + classes, 3) RGB in 0..1
 
 
 def displayable(image: torch.Tensor) -> torch.Tensor:
@@ -32,7 +25,8 @@ def overlay(rgb: torch.Tensor, labels: torch.Tensor, ignore_index: int, alpha: f
     """Paint each foreground class of `labels` (H, W) over `rgb` (3, H, W)."""
     labels = labels.detach().cpu().long()
     valid = (labels > 0) & (labels != ignore_index)
-    colors = PALETTE[labels.clamp(0, len(PALETTE) - 1) * valid].permute(2, 0, 1)  # (3, H, W)
+    ids = (labels - 1) % len(CLASS_COLORS) + 1  # classes past the palette wrap around
+    colors = PALETTE[ids * valid].permute(2, 0, 1)  # (3, H, W)
     mixed = rgb * (1 - alpha) + colors * alpha
     return torch.where(valid, mixed, rgb)
 

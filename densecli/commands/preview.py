@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from densecli.compose import compose_config
+from densecli.visual import CLASS_COLORS
 
 if TYPE_CHECKING:
     from densecli.data.build import TrainDataset
 
 log = logging.getLogger(__name__)
-# overlay colors per class id 1, 2, ...; class 0 (background) stays clear
-CLASS_COLORS = ("#ff3b30", "#34c759", "#007aff", "#ffcc00", "#af52de", "#ff9500", "#5ac8fa")
 IGNORE_COLOR = "#808080"
 OVERLAY_ALPHA = 0.4
 
